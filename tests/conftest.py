@@ -1,0 +1,72 @@
+"""Fixtures shared by integration and e2e tests: one real control plane per session.
+
+The cluster starts only when a test asks for it, so `pytest tests/unit` needs no
+Go build. Each test gets a fresh namespace; the namespace is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client, config
+
+from tests.cluster.harness import LocalCluster, running_cluster
+from tests.support.waiting import wait_for
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    directory: Path = tmp_path_factory.mktemp("cluster")
+    with running_cluster(directory) as local:
+        yield local
+
+
+@pytest.fixture(autouse=True)
+def _cluster_still_alive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A crashed component fails the test that noticed it, with the component's log."""
+    yield
+    if "cluster" in request.fixturenames:
+        local: LocalCluster = request.getfixturevalue("cluster")
+        local.check_alive()
+
+
+@pytest.fixture(scope="session")
+def api_client(cluster: LocalCluster) -> Iterator[client.ApiClient]:
+    api = config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="session")
+def core(api_client: client.ApiClient) -> client.CoreV1Api:
+    return client.CoreV1Api(api_client)
+
+
+@pytest.fixture(scope="session")
+def batch(api_client: client.ApiClient) -> client.BatchV1Api:
+    return client.BatchV1Api(api_client)
+
+
+@pytest.fixture
+def namespace(core: client.CoreV1Api) -> Iterator[str]:
+    """A fresh namespace whose default ServiceAccount exists (pods need it)."""
+    name = f"t-{secrets.token_hex(4)}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+
+    def default_sa() -> bool:
+        try:
+            core.read_namespaced_service_account("default", name)
+        except client.ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    wait_for(default_sa, timeout=30, what=f"ServiceAccount default in {name}")
+    yield name
+    with contextlib.suppress(client.ApiException):
+        core.delete_namespace(name)
