@@ -38,7 +38,7 @@ from jobs_runtime.errors import (
     Stopped,
 )
 from jobs_runtime.handlers import HANDLER_NAMES, HANDLERS, HandlerContext, HandlerSpec, Tally
-from jobs_runtime.logs import logging_config, secret_variants
+from jobs_runtime.logs import logging_config, redact, secret_variants
 from jobs_runtime.report import Summary, finished_line, write_termination_message
 from jobs_runtime.retry import RetryPolicy
 
@@ -78,9 +78,8 @@ def run(environ: Mapping[str, str], *, transport: httpx.AsyncBaseTransport | Non
     started = time.monotonic()
     log_format, _ = parse_log_format(environ)
     job_name = job_name_from_env(environ)
-    logging.config.dictConfig(
-        logging_config(log_format, job_name, secret_variants(environ.get("SHOPCRON_API_KEY")))
-    )
+    secrets = secret_variants(environ.get("SHOPCRON_API_KEY"))
+    logging.config.dictConfig(logging_config(log_format, job_name, secrets))
     stop = StopRequest()
     tally = Tally()
     dry_run = False
@@ -130,7 +129,10 @@ def run(environ: Mapping[str, str], *, transport: httpx.AsyncBaseTransport | Non
             code, reason = _products_outcome(tally)
 
         summary = Summary.from_tally(
-            tally, time.monotonic() - started, dry_run=dry_run, reason=reason
+            tally,
+            time.monotonic() - started,
+            dry_run=dry_run,
+            reason=redact(reason, secrets) if reason else None,
         )
         log.info(
             finished_line(job_name, summary),

@@ -29,6 +29,7 @@ import httpx
 from jobs_runtime import __version__
 from jobs_runtime.config import ApiVersion, Secret
 from jobs_runtime.errors import ApiStatusError, ApiUnreachable, CredentialRefused, Stopped
+from jobs_runtime.logs import redact, secret_variants
 from jobs_runtime.models import Product, ProductPage
 from jobs_runtime.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after, retry_delay
 
@@ -81,6 +82,7 @@ class ProductClient:
         self._policy = policy
         self._halt = halt if halt is not None else asyncio.Event()
         self._rng = rng if rng is not None else random.Random()
+        self._secrets = secret_variants(api_key.reveal())
         headers = {
             "Accept": "application/json",
             "User-Agent": f"shopcron-jobs-runtime/{__version__}",
@@ -172,12 +174,12 @@ class ProductClient:
             else:
                 status = response.status_code
                 if status in (401, 403):
-                    raise CredentialRefused(status, _error_detail(response)[1])
+                    raise CredentialRefused(status, self._error_detail(response)[1])
                 if status in RETRYABLE_STATUSES:
                     reason = f"HTTP {status}"
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 elif status >= 300:
-                    error_type, message = _error_detail(response)
+                    error_type, message = self._error_detail(response)
                     raise ApiStatusError(status, error_type, message)
                 else:
                     try:
@@ -199,6 +201,11 @@ class ProductClient:
                 delay,
             )
             await self._pause(delay)
+
+    def _error_detail(self, response: httpx.Response) -> tuple[str | None, str]:
+        """The error's type and message, with the credential cut out should the API echo it."""
+        error_type, message = _error_detail(response)
+        return error_type, redact(message, self._secrets)
 
     async def _pause(self, seconds: float) -> None:
         """Sleep before a retry, but give up at once if the run is being halted."""
