@@ -15,6 +15,7 @@ import pytest
 from kubernetes import client, config
 
 from tests.cluster.harness import LocalCluster, running_cluster
+from tests.cluster.node import TEST_IMAGE, LocalNode
 from tests.support.waiting import wait_for
 
 
@@ -70,3 +71,20 @@ def namespace(core: client.CoreV1Api) -> Iterator[str]:
     yield name
     with contextlib.suppress(client.ApiException):
         core.delete_namespace(name)
+
+
+# ---------------------------------------------------------------- local node agent
+@pytest.fixture(scope="session")
+def node(cluster: LocalCluster) -> Iterator[LocalNode]:
+    """The local node agent (tests/cluster/node.py) on the session cluster.
+
+    It runs pods labelled `app.kubernetes.io/managed-by=shopcron` as local processes
+    and writes their status back, so Jobs really finish; other pods stay Pending.
+    shopcron's runtime image runs the installed `jobs-runtime` (as on `make cluster-up`);
+    TEST_IMAGE runs the venv's `python` (tests give the script as args).
+    """
+    cluster.start_node(
+        ("--image=shopcron/jobs-runtime=jobs-runtime", f"--image={TEST_IMAGE}=python")
+    )
+    yield LocalNode(cluster.directory)
+    cluster.stop_node()

@@ -2,6 +2,8 @@
 
 `up` starts the control plane detached, writes DIR/kubeconfig and prints the
 `export KUBECONFIG=…` line; `down` stops exactly the processes `up` recorded.
+`up` also starts the local node agent (tests/cluster/node.py), which runs shopcron's
+pods as local processes and keeps their logs in DIR/pods/ (`--no-node` skips it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from tests.cluster.harness import DEFAULT_BINARY, ClusterError, LocalCluster
 
 
-def up(directory: Path, binary: Path) -> int:
+def up(directory: Path, binary: Path, *, node: bool = True) -> int:
     existing = LocalCluster.from_state(directory)
     if existing is not None and existing.running_pids():
         print(f"local cluster already running ({existing.server})")
@@ -22,9 +24,9 @@ def up(directory: Path, binary: Path) -> int:
         return 0
     if existing is not None:  # stale state from a crash or reboot: start clean
         existing.stop()
-    for stale in ("etcd", "pki", "logs"):
+    for stale in ("etcd", "pki", "logs", "pods", "node-pki"):
         shutil.rmtree(directory / stale, ignore_errors=True)
-    cluster = LocalCluster(directory=directory, binary=binary, detached=True)
+    cluster = LocalCluster(directory=directory, binary=binary, detached=True, with_node=node)
     try:
         cluster.start()
     except ClusterError as exc:
@@ -32,6 +34,11 @@ def up(directory: Path, binary: Path) -> int:
         return 1
     print(f"local cluster ready at {cluster.server} in {cluster.started_in:.1f}s")
     print(f"logs: {cluster.log_dir}/")
+    if node:
+        print(
+            f"local node agent ready in {cluster.node_started_in:.1f}s: shopcron's pods run as "
+            f"local processes; their logs: {directory / 'pods'}/<namespace>_<pod>.log"
+        )
     print(f"export KUBECONFIG={cluster.kubeconfig}")
     return 0
 
@@ -64,10 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--dir", type=Path, default=Path(".cluster"))
     parser.add_argument("--binary", type=Path, default=DEFAULT_BINARY)
+    parser.add_argument("--no-node", action="store_true", help="up: do not start the node agent")
     args = parser.parse_args(argv)
     directory: Path = args.dir.resolve()
     if args.command == "up":
-        return up(directory, args.binary.resolve())
+        return up(directory, args.binary.resolve(), node=not args.no_node)
     if args.command == "down":
         return down(directory)
     return status(directory)

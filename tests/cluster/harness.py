@@ -44,6 +44,8 @@ CONTROLLERS = (
     "root-ca-certificate-publisher-controller",
 )
 STATE_FILE = "state.json"
+NODE = "node"  # the local node agent (tests/cluster/node.py), started after the control plane
+NODE_READY_FILE = "node.ready"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -96,6 +98,10 @@ class LocalCluster:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
     started_in: float = 0.0
+    # Start the local node agent with the control plane (`make cluster-up` does).
+    with_node: bool = False
+    node_args: tuple[str, ...] = ()
+    node_started_in: float = 0.0
 
     def __post_init__(self) -> None:
         self.directory = self.directory.resolve()
@@ -137,6 +143,8 @@ class LocalCluster:
             )
             self._spawn("kube-controller-manager", self._controller_manager_args(cm_kubeconfig))
             self._wait_for_default_service_account()
+            if self.with_node:
+                self.start_node(self.node_args)
         except BaseException:
             self.stop()
             raise
@@ -145,6 +153,7 @@ class LocalCluster:
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop what this cluster started (reverse order), SIGKILL after `grace`."""
+        self.stop_node()
         for name in reversed(COMPONENTS):
             pid = self.pids.get(name)
             if pid is None:
@@ -204,7 +213,66 @@ class LocalCluster:
         return cluster
 
     def running_pids(self) -> dict[str, int]:
-        return {n: p for n, p in self.pids.items() if pid_is_ours(p, self.binary, self.directory)}
+        return {
+            n: p
+            for n, p in self.pids.items()
+            if (
+                node_pid_is_ours(p, self.directory)
+                if n == NODE
+                else pid_is_ours(p, self.binary, self.directory)
+            )
+        }
+
+    # ------------------------------------------------------------------ local node agent
+    def start_node(self, extra_args: tuple[str, ...] = ()) -> None:
+        """Start tests/cluster/node.py against this cluster; pod logs go to DIR/pods/."""
+        began = time.monotonic()
+        ready = self.directory / NODE_READY_FILE
+        with contextlib.suppress(FileNotFoundError):
+            ready.unlink()
+        log = self.log_path(NODE).open("ab")
+        preexec: Callable[[], None] | None = None if self.detached else _die_with_parent
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.cluster.node",
+                f"--kubeconfig={self.kubeconfig}",
+                f"--state-dir={self.directory}",
+                *extra_args,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            start_new_session=True,
+            preexec_fn=preexec,
+        )
+        log.close()
+        self.processes[NODE] = proc
+        self.pids[NODE] = proc.pid
+        deadline = time.monotonic() + self.start_timeout
+        while not ready.exists():
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise ClusterError(
+                    f"the local node agent was not ready within {self.start_timeout:.0f}s; "
+                    f"last lines of {self.log_path(NODE)}:\n{tail(self.log_path(NODE))}"
+                )
+            time.sleep(0.1)
+        self.node_started_in = time.monotonic() - began
+        if self.detached and (self.directory / STATE_FILE).exists():
+            self._save_state()
+
+    def stop_node(self, grace: float = 20.0) -> None:
+        """SIGTERM the node agent (it stops its pods' processes first), SIGKILL after `grace`."""
+        pid = self.pids.pop(NODE, None)
+        proc = self.processes.pop(NODE, None)
+        if pid is None or (proc is None and not node_pid_is_ours(pid, self.directory)):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        self._reap(pid, proc, grace)
 
     # ------------------------------------------------------------------ internals
     def _spawn(self, name: str, args: list[str]) -> None:
@@ -364,6 +432,15 @@ class LocalCluster:
             "--profiling=false",
             "--v=1",
         ]
+
+
+def node_pid_is_ours(pid: int, directory: Path) -> bool:
+    """True only for a live node agent started for this cluster directory."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"tests.cluster.node" in cmdline and f"--state-dir={directory}".encode() in cmdline
 
 
 def _is_zombie(pid: int) -> bool:

@@ -70,6 +70,8 @@ log = logging.getLogger("local-node")
 DEFAULT_NODE_NAME = "local-node"
 DEFAULT_SELECTOR = "app.kubernetes.io/managed-by=shopcron"
 DEFAULT_RUNTIME_IMAGE = "shopcron/jobs-runtime:dev"  # the operator's SHOPCRON_RUNTIME_IMAGE default
+# The test suite's image: mapped to the venv's `python` by the `node` fixture.
+TEST_IMAGE = "shopcron-test/python:1"
 READY_FILE = "node.ready"
 CONFIG_RETRY_SECONDS = 3.0
 WATCH_SECONDS = 240
@@ -90,6 +92,31 @@ def default_images() -> list[str]:
     return [f"{image}=jobs-runtime"]
 
 
+def pod_file(state_dir: Path, namespace: str, name: str, suffix: str) -> Path:
+    """`<state-dir>/pods/<namespace>_<pod><suffix>`: where a pod's files live."""
+    return state_dir / "pods" / f"{namespace}_{name}{suffix}"
+
+
+@dataclass(frozen=True)
+class LocalNode:
+    """What tests and scripts need to know about a running node agent."""
+
+    state_dir: Path
+    name: str = DEFAULT_NODE_NAME
+
+    def pod_log(self, namespace: str, pod: str) -> Path:
+        """The container's stdout+stderr (`tail -f` it)."""
+        return pod_file(self.state_dir, namespace, pod, ".log")
+
+    def termination_log(self, namespace: str, pod: str) -> Path:
+        """The local stand-in for the container's terminationMessagePath."""
+        return pod_file(self.state_dir, namespace, pod, ".termination-log")
+
+    @property
+    def agent_log(self) -> Path:
+        return self.state_dir / "logs" / "node.log"
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     state_dir: Path
@@ -105,13 +132,13 @@ class NodeConfig:
         return self.state_dir / "pods"
 
     def log_path(self, namespace: str, name: str) -> Path:
-        return self.pods_dir / f"{namespace}_{name}.log"
+        return pod_file(self.state_dir, namespace, name, ".log")
 
     def message_path(self, namespace: str, name: str) -> Path:
-        return self.pods_dir / f"{namespace}_{name}.termination-log"
+        return pod_file(self.state_dir, namespace, name, ".termination-log")
 
     def sandbox(self, namespace: str, name: str) -> Path:
-        return self.pods_dir / f"{namespace}_{name}.sandbox"
+        return pod_file(self.state_dir, namespace, name, ".sandbox")
 
 
 @dataclass
