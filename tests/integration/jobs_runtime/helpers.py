@@ -73,8 +73,12 @@ class RunResult:
             assert API_KEY_B64 not in text
 
 
-def read_termination(path: Path) -> str | None:
-    """The termination message, or None when none was written."""
+def read_termination(env: Mapping[str, str]) -> str | None:
+    """The termination message the run wrote, or None when it wrote none."""
+    configured = env.get("SHOPCRON_TERMINATION_MESSAGE_PATH")
+    if configured is None:
+        return None
+    path = Path(configured)
     return path.read_text() if path.exists() else None
 
 
@@ -83,8 +87,7 @@ def run_in_process(env: Mapping[str, str], capsys: pytest.CaptureFixture[str]) -
     capsys.readouterr()
     code = run(env)
     out = capsys.readouterr()
-    path = Path(env["SHOPCRON_TERMINATION_MESSAGE_PATH"])
-    return RunResult(code, out.out, out.err, read_termination(path))
+    return RunResult(code, out.out, out.err, read_termination(env))
 
 
 def runtime_command() -> list[str]:
@@ -123,8 +126,7 @@ def finish_process(
         process.kill()
         process.communicate()
         raise
-    path = Path(env["SHOPCRON_TERMINATION_MESSAGE_PATH"])
-    return RunResult(process.returncode, stdout, stderr, read_termination(path))
+    return RunResult(process.returncode, stdout, stderr, read_termination(env))
 
 
 def run_process(env: Mapping[str, str], timeout: float = 30) -> RunResult:
