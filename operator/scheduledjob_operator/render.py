@@ -241,7 +241,7 @@ def drift(actual: Any, desired: Any, path: tuple[str, ...] = ()) -> list[str]:
         found.extend(
             f"{where}.{key}"
             for key in extra
-            if key not in desired and actual[key] not in (None, "", [], {})
+            if key not in desired and actual.get(key) not in (None, "", [], {})
         )
         for key, want in desired.items():
             if key not in actual:
