@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -58,4 +58,4 @@ class HandlerSpec(Generic[OptionsT]):
 
     name: str
     parse: Callable[[Mapping[str, Any]], OptionsT]
-    run: Callable[[HandlerContext, OptionsT], Awaitable[None]]
+    run: Callable[[HandlerContext, OptionsT], Coroutine[Any, Any, None]]
