@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 from jobs_runtime.client import auth_headers
-from jobs_runtime.config import Secret, Tuning
+from jobs_runtime.config import ApiVersion, Secret, Tuning
 
 from tests.support.product_api import ProductAPI
 
@@ -98,7 +98,7 @@ def runtime_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "jobs_runtime"]
 
 
-def jobs_runtime(api: ProductAPI, drafts: int, version: str) -> Measured:
+def jobs_runtime(api: ProductAPI, drafts: int, version: ApiVersion) -> Measured:
     """Run the real console script once and measure it from the outside."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SHOPCRON_")},
@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"seed's way: publishing {args.drafts} drafts one by one …", flush=True)
         baseline = seed_way(api)
     rows.append(baseline)
-    versions = ["v2", "v1"] if args.v1 else ["v2"]
+    versions: list[ApiVersion] = ["v2", "v1"] if args.v1 else ["v2"]
     for version in versions:
         with ProductAPI(
             drafts=args.drafts, api_key=API_KEY, latency_ms=args.latency_ms, api_version=version
