@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,3 +33,20 @@ def make_api() -> Iterator[Callable[..., ProductAPI]]:
 def termination_path(tmp_path: Path) -> Path:
     """Where the runtime is told to write its termination message."""
     return tmp_path / "termination-log"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """Undo the runtime's ``dictConfig`` after each in-process run.
+
+    In a pod the process exits after one run; here the root handler would keep
+    writing to a closed capture stream in later tests.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    quiet = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, saved in quiet.items():
+        logging.getLogger(name).setLevel(saved)
