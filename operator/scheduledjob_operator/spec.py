@@ -24,12 +24,15 @@ from scheduledjob_operator.schedule import DEFAULT_TIME_ZONE, validate_schedule,
 
 __all__ = [
     "API_VERSIONS",
+    "BACKEND_FIELDS",
     "CONCURRENCY_POLICIES",
     "DATA_MAX_BYTES",
     "DEFAULT_RESOURCES",
     "IMAGE_PULL_POLICIES",
     "KNOWN_HANDLERS",
     "RESERVED_ENV",
+    "SPEC_FIELDS",
+    "TEMPLATE_FIELDS",
     "Defaults",
     "FieldError",
     "InvalidSpec",
@@ -150,7 +153,8 @@ class ScheduledJobSpec:
         return json.dumps(self.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-_SPEC_KEYS = (
+#: The fields each object may hold; the CRD declares exactly these (test_crd.py).
+SPEC_FIELDS = (
     "schedule",
     "timeZone",
     "handler",
@@ -168,8 +172,8 @@ _SPEC_KEYS = (
     "dryRun",
     "template",
 )
-_BACKEND_KEYS = ("url", "apiVersion", "credentialsSecretRef")
-_TEMPLATE_KEYS = (
+BACKEND_FIELDS = ("url", "apiVersion", "credentialsSecretRef")
+TEMPLATE_FIELDS = (
     "image",
     "imagePullPolicy",
     "resources",
@@ -326,7 +330,7 @@ def parse_spec(name: str, spec: Mapping[str, Any], defaults: Defaults) -> Schedu
     """Resolve a ScheduledJob's spec, or raise InvalidSpec listing every field error."""
     r = _Reader()
     s = r.mapping(spec, "spec", '{schedule: "0 3 * * *"}')
-    r.known_keys(s, _SPEC_KEYS, "spec")
+    r.known_keys(s, SPEC_FIELDS, "spec")
 
     schedule = s.get("schedule")
     if schedule is None:
@@ -409,7 +413,7 @@ def parse_spec(name: str, spec: Mapping[str, Any], defaults: Defaults) -> Schedu
 def _spec_order(error: FieldError) -> int:
     """Report errors in the order the fields appear in the CRD, not in the order read."""
     top = re.split(r"[.\[]", error.field.removeprefix("spec."))[0]
-    return _SPEC_KEYS.index(top) if top in _SPEC_KEYS else len(_SPEC_KEYS)
+    return SPEC_FIELDS.index(top) if top in SPEC_FIELDS else len(SPEC_FIELDS)
 
 
 def _data(r: _Reader, value: object) -> dict[str, Any]:
@@ -449,7 +453,7 @@ class _Backend:
     @classmethod
     def read(cls, r: _Reader, value: object, defaults: Defaults) -> _Backend:
         b = r.mapping(value, "spec.backend", "{url: http://medusa.shop.svc:9000}")
-        r.known_keys(b, _BACKEND_KEYS, "spec.backend")
+        r.known_keys(b, BACKEND_FIELDS, "spec.backend")
         url = r.string(b, "url", "spec.backend", defaults.api_url, "http://medusa.shop.svc:9000")
         if "url" in b and isinstance(b["url"], str):
             problem = _url_problem(url)
@@ -522,7 +526,7 @@ class _Template:
     def read(cls, r: _Reader, value: object, defaults: Defaults) -> _Template:
         path = "spec.template"
         t = r.mapping(value, path, "{image: registry.example.com/jobs-runtime:1.0}")
-        r.known_keys(t, _TEMPLATE_KEYS, path)
+        r.known_keys(t, TEMPLATE_FIELDS, path)
         image = r.string(t, "image", path, defaults.runtime_image, "shopcron/jobs-runtime:1.0")
         if (
             "image" in t
