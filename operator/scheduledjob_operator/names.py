@@ -14,7 +14,6 @@ __all__ = [
     "CRONJOB_NAME_MAX",
     "LABEL_VALUE_MAX",
     "cronjob_name",
-    "dns_label_problem",
     "dns_subdomain_problem",
     "label_key_problem",
     "label_value",
@@ -56,17 +55,6 @@ def label_value(name: str) -> str:
     if len(name) <= LABEL_VALUE_MAX and _LABEL_VALUE.fullmatch(name):
         return name
     return _shortened(name, LABEL_VALUE_MAX)
-
-
-def dns_label_problem(value: str) -> str | None:
-    if len(value) > LABEL_VALUE_MAX:
-        return f'"{value}" is longer than 63 characters'
-    if not _DNS_LABEL.fullmatch(value):
-        return (
-            f'"{value}" must be lower-case letters, digits and "-", starting and ending with a'
-            " letter or digit"
-        )
-    return None
 
 
 def dns_subdomain_problem(value: str) -> str | None:
