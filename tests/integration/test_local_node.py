@@ -127,7 +127,11 @@ def test_job_runs_on_the_local_node_and_completes(
     assert state.started_at is not None
     assert state.finished_at is not None
     assert node.pod_log(namespace, name).read_text() == f"hello from {name}\n"
-    assert {"Scheduled", "Started"} <= event_reasons(core, namespace, name)
+    wait_for(
+        lambda: {"Scheduled", "Started"} <= event_reasons(core, namespace, name),
+        timeout=10,
+        what="Scheduled and Started events",
+    )
     # kubectl logs reaches the node's log endpoint through the API server.
     logs = core.read_namespaced_pod_log(name, namespace)
     assert logs == f"hello from {name}\n"
@@ -298,7 +302,11 @@ def test_unmappable_image_stays_pending_and_unselected_pods_are_left_alone(
 
     message = wait_for(unschedulable, timeout=30, what="the pod to be reported unschedulable")
     assert "cannot run image 'busybox:1'" in message
-    assert "FailedScheduling" in event_reasons(core, namespace, "unmapped")
+    wait_for(
+        lambda: "FailedScheduling" in event_reasons(core, namespace, "unmapped"),
+        timeout=10,
+        what="a FailedScheduling event",
+    )
     time.sleep(1)
     foreign = core.read_namespaced_pod("foreign", namespace)
     assert foreign.spec.node_name is None
