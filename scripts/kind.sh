@@ -15,8 +15,9 @@ KIND="${KIND:-kind}"
 KUBECTL="${KUBECTL:-kubectl}"
 KIND_CLUSTER="${KIND_CLUSTER:?KIND_CLUSTER is set by the Makefile}"
 CONTEXT="kind-${KIND_CLUSTER}"
-DEMO_NAMESPACE=shop          # the demo product API: medusa.shop.svc.cluster.local:9000
-SAMPLE_NAMESPACE=default     # where manifests/samples lands (it names no namespace)
+# The demo's namespace: the product API (medusa.shop.svc.cluster.local:9000, the
+# operator's default backend URL), the sample ScheduledJob, its Secret and its runs.
+DEMO_NAMESPACE=shop
 
 k() { "$KUBECTL" --context "$CONTEXT" "$@"; }
 say() { printf '\n==> %s\n' "$*"; }
@@ -46,6 +47,13 @@ deploy() {
   : "${OPERATOR_IMAGE:?OPERATOR_IMAGE is set by the Makefile}"
   : "${RUNTIME_IMAGE:?RUNTIME_IMAGE is set by the Makefile}"
   cluster_exists || die "kind cluster ${KIND_CLUSTER} does not exist: run \`make kind-up\` first"
+  # The overlay must run exactly the images built and loaded here.
+  local rendered
+  rendered=$("$KUBECTL" kustomize manifests/overlays/kind)
+  grep -qx " *image: ${OPERATOR_IMAGE}" <<<"$rendered" ||
+    die "manifests/overlays/kind does not run ${OPERATOR_IMAGE} (the kind path uses IMAGE_TAG=dev)"
+  grep -qx " *SHOPCRON_RUNTIME_IMAGE: ${RUNTIME_IMAGE}" <<<"$rendered" ||
+    die "manifests/overlays/kind does not default job pods to ${RUNTIME_IMAGE} (the kind path uses IMAGE_TAG=dev)"
   say "loading ${OPERATOR_IMAGE} and ${RUNTIME_IMAGE} into the kind node"
   "$KIND" load docker-image --name "$KIND_CLUSTER" "$OPERATOR_IMAGE" "$RUNTIME_IMAGE"
   say "applying the CRD, RBAC, defaults and operator (manifests/overlays/kind)"
@@ -62,20 +70,24 @@ deploy() {
 wait_for_pod() {
   local job=$1 deadline=$((SECONDS + 180)) phase=""
   while ((SECONDS < deadline)); do
-    phase=$(k -n "$SAMPLE_NAMESPACE" get pods -l "job-name=${job}" \
+    phase=$(k -n "$DEMO_NAMESPACE" get pods -l "job-name=${job}" \
       -o jsonpath='{.items[0].status.phase}' 2>/dev/null || true)
     case "$phase" in
       Running | Succeeded | Failed) return 0 ;;
     esac
     sleep 2
   done
-  k -n "$SAMPLE_NAMESPACE" describe job "$job" >&2 || true
+  k -n "$DEMO_NAMESPACE" describe job "$job" >&2 || true
   die "the pod of Job ${job} did not start within 180s (phase: ${phase:-none})"
 }
 
 demo() {
   need_tools
   cluster_exists || die "kind cluster ${KIND_CLUSTER} does not exist: run \`make kind-up kind-deploy\` first"
+  # One key per demo, known to the product API and to the sample's Secret only.
+  local api_key
+  api_key="sk_demo_$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+
   say "deploying the demo product API with 25 draft products (manifests/demo)"
   k apply -f manifests/demo/namespace.yaml
   # The server's code is the repository's test product API (standard library only),
@@ -85,30 +97,35 @@ demo() {
     --from-file=tests/support/product_api/__main__.py \
     --from-file=tests/support/product_api/server.py \
     --dry-run=client -o yaml | k apply -f -
+  k -n "$DEMO_NAMESPACE" create secret generic product-api-key \
+    --from-literal=apiKey="$api_key" --dry-run=client -o yaml | k apply -f -
   k apply -k manifests/demo
-  # A fresh server each time: 25 drafts again, and the current code.
+  # A fresh server each time: 25 drafts again, the current code and key.
   k -n "$DEMO_NAMESPACE" rollout restart deployment/medusa
   k -n "$DEMO_NAMESPACE" rollout status deployment/medusa --timeout=120s
 
-  say "applying the sample ScheduledJob and its Secret (manifests/samples)"
-  k -n "$SAMPLE_NAMESPACE" apply -k manifests/samples
-  k -n "$SAMPLE_NAMESPACE" wait scheduledjob/publish-products \
-    --for=condition=Ready --timeout=60s
+  say "applying the sample ScheduledJob (manifests/samples) and its Secret in namespace ${DEMO_NAMESPACE}"
+  k -n "$DEMO_NAMESPACE" create secret generic shopcron-backend \
+    --from-literal=apiKey="$api_key" --dry-run=client -o yaml | k apply -f -
+  k -n "$DEMO_NAMESPACE" apply -k manifests/samples
+  k -n "$DEMO_NAMESPACE" wait scheduledjob/publish-products --for=condition=Ready --timeout=60s
+  k -n "$DEMO_NAMESPACE" get scheduledjob publish-products
   local cronjob
-  cronjob=$(k -n "$SAMPLE_NAMESPACE" get scheduledjob publish-products \
-    -o jsonpath='{.status.cronJobName}')
+  cronjob=$(k -n "$DEMO_NAMESPACE" get scheduledjob publish-products -o jsonpath='{.status.cronJobName}')
   [[ -n "$cronjob" ]] || die "ScheduledJob publish-products reports no cronJobName"
-  k -n "$SAMPLE_NAMESPACE" get scheduledjob publish-products
 
   local job
   job="publish-products-demo-$(date +%s)"
   say "starting a run now: kubectl create job --from=cronjob/${cronjob} ${job}"
-  k -n "$SAMPLE_NAMESPACE" create job --from="cronjob/${cronjob}" "$job"
+  k -n "$DEMO_NAMESPACE" create job --from="cronjob/${cronjob}" "$job"
   wait_for_pod "$job"
-  say "following the run's log (kubectl logs -f job/${job})"
-  k -n "$SAMPLE_NAMESPACE" logs -f "job/${job}"
-  k -n "$SAMPLE_NAMESPACE" wait "job/${job}" --for=condition=Complete --timeout=60s
-  say "the product API after the run (its /_test/state, through the API server's service proxy)"
+  say "following the run's log: kubectl -n ${DEMO_NAMESPACE} logs -f job/${job}"
+  k -n "$DEMO_NAMESPACE" logs -f "job/${job}"
+  k -n "$DEMO_NAMESPACE" wait "job/${job}" --for=condition=Complete --timeout=60s
+
+  say "the ScheduledJob's status and the product API after the run"
+  k -n "$DEMO_NAMESPACE" get scheduledjob publish-products \
+    -o jsonpath='lastRun: {.status.lastRun}{"\n"}'
   k get --raw "/api/v1/namespaces/${DEMO_NAMESPACE}/services/medusa:9000/proxy/_test/state"
   echo
 }

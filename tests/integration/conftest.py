@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,13 +49,65 @@ def crd(cluster: LocalCluster, api_client: client.ApiClient) -> str:
     return "scheduledjobs.shopcron.io"
 
 
+OPERATOR_SA_NAMESPACE, OPERATOR_SA_NAME = "shopcron-system", "shopcron-operator"
+OPERATOR_USER = f"system:serviceaccount:{OPERATOR_SA_NAMESPACE}:{OPERATOR_SA_NAME}"
+
+
+# What the API server says when authorization refuses a request (RBAC), or when the
+# OwnerReferencesPermissionEnforcement plugin does; other 403s (a namespace being
+# terminated) are not about rights.
+_REFUSAL = re.compile(r' is forbidden: (User "[^"]*" cannot |cannot set blockOwnerDeletion)')
+
+
+def rbac_refusals(log: str) -> list[str]:
+    """The lines of an operator log that show a request refused for lack of rights."""
+    return [line for line in log.splitlines() if _REFUSAL.search(line)]
+
+
+def install_as_operator(cluster: LocalCluster, path: Path) -> Path:
+    """Install what users install and write a kubeconfig for the operator's identity.
+
+    Applies `manifests/overlays/local` (CRD, namespace, ServiceAccount, ClusterRole,
+    binding, defaults) as admin, asks the TokenRequest API for a token of
+    shopcron-system/shopcron-operator and writes a kubeconfig holding only that token.
+    """
+    kubectl(cluster, "apply", "-k", str(REPO_ROOT / "manifests" / "overlays" / "local"))
+    token = kubectl(
+        cluster,
+        "create",
+        "token",
+        OPERATOR_SA_NAME,
+        f"--namespace={OPERATOR_SA_NAMESPACE}",
+        "--duration=6h",
+    ).strip()
+    config = json.loads(cluster.kubeconfig.read_text())  # the harness writes JSON
+    config["users"] = [{"name": OPERATOR_USER, "user": {"token": token}}]
+    for context in config["contexts"]:
+        context["context"]["user"] = OPERATOR_USER
+    path.write_text(json.dumps(config, indent=2))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(
+    cluster: LocalCluster, crd: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A kubeconfig for the operator's own ServiceAccount (the manifests' rights), not admin."""
+    return install_as_operator(cluster, tmp_path_factory.mktemp("operator-identity") / "kubeconfig")
+
+
 @pytest.fixture(scope="session")
 def operator(
-    cluster: LocalCluster, crd: str, tmp_path_factory: pytest.TempPathFactory
+    operator_kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
+    """The real operator, authenticated as its ServiceAccount (least privilege).
+
+    Any request the API server refuses for lack of rights fails the session: kopf
+    only logs a refused event post, so the log is the place to look."""
     log = tmp_path_factory.mktemp("operator") / "operator.log"
     process = OperatorProcess(
-        kubeconfig=cluster.kubeconfig,
+        kubeconfig=operator_kubeconfig,
         log_path=log,
         env={
             "SHOPCRON_DEFAULT_API_URL": "http://product-api.test.svc:9000",
@@ -63,6 +117,8 @@ def operator(
     process.start()
     yield process
     process.stop()
+    refused = rbac_refusals(process.log())
+    assert not refused, "the operator was refused by RBAC:\n" + "\n".join(refused[:20])
 
 
 @pytest.fixture
