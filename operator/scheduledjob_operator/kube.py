@@ -36,22 +36,16 @@ class KubeError(Exception):
         return self.status == 409
 
 
-def _error(exc: Exception) -> KubeError:
-    if isinstance(exc, client.ApiException):
-        message = str(exc.reason)
-        reason = str(exc.reason)
-        try:
-            body = json.loads(exc.body or "{}")
-            message = str(body.get("message") or message)
-            reason = str(body.get("reason") or reason)
-        except (TypeError, ValueError):
-            pass
-        return KubeError(int(exc.status or 0), reason, message)
-    return KubeError(0, type(exc).__name__, str(exc))
-
-
-def _json(response: Any) -> dict[str, Any]:
-    return cast(dict[str, Any], json.loads(response.data))
+def _error_from_response(status: int, data: bytes) -> KubeError:
+    try:
+        body = json.loads(data or b"{}")
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    reason = str(body.get("reason") or "")
+    message = str(body.get("message") or data[:200].decode(errors="replace"))
+    return KubeError(status, reason, message)
 
 
 def load_api_client() -> client.ApiClient:
@@ -64,85 +58,95 @@ def load_api_client() -> client.ApiClient:
 
 
 class Kube:
-    def __init__(self, api: client.ApiClient) -> None:
-        self.batch = client.BatchV1Api(api)
-        self.core = client.CoreV1Api(api)
-        self.custom = client.CustomObjectsApi(api)
+    """Plain REST calls through the client's transport (authentication, TLS, proxies).
+
+    The client's generated API classes are not used: importing them costs about
+    25 MB of memory and a second of start-up, and their models are not needed.
+    """
+
+    def __init__(self, api: client.ApiClient, timeout: float = 60.0) -> None:
+        self.api = api
+        self.timeout = timeout
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        content_type: str = "application/json",
+        query: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        try:
+            _, url, headers, payload, _ = self.api.param_serialize(
+                method=method,
+                resource_path=path,
+                query_params=list((query or {}).items()) or None,
+                header_params=headers,
+                body=dict(body) if body is not None else None,
+                auth_settings=["BearerToken"],
+            )
+            response = self.api.call_api(
+                method, url, header_params=headers, body=payload, _request_timeout=self.timeout
+            )
+            data = response.read()
+        except Exception as exc:  # connection refused, TLS, timeouts: the API is unreachable
+            raise KubeError(0, type(exc).__name__, str(exc)) from None
+        if not 200 <= response.status < 300:
+            raise _error_from_response(response.status, data)
+        return cast(dict[str, Any], json.loads(data))
+
+    def _get(self, path: str) -> dict[str, Any] | None:
+        try:
+            return self._request("GET", path)
+        except KubeError as exc:
+            if exc.not_found:
+                return None
+            raise
 
     # ---------------------------------------------------------------- CronJobs
     def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return _json(
-                self.batch.read_namespaced_cron_job(name, namespace, _preload_content=False)
-            )
-        except Exception as exc:
-            error = _error(exc)
-            if error.not_found:
-                return None
-            raise error from None
+        return self._get(f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}")
 
     def create_cronjob(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            return _json(
-                self.batch.create_namespaced_cron_job(namespace, body, _preload_content=False)
-            )
-        except Exception as exc:
-            raise _error(exc) from None
+        return self._request("POST", f"/apis/batch/v1/namespaces/{namespace}/cronjobs", body)
 
     def replace_cronjob(self, namespace: str, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            return _json(
-                self.batch.replace_namespaced_cron_job(
-                    name, namespace, body, _preload_content=False
-                )
-            )
-        except Exception as exc:
-            raise _error(exc) from None
+        path = f"/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}"
+        return self._request("PUT", path, body)
 
     # ---------------------------------------------------------------- Jobs and pods
     def create_job(self, namespace: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
         """Create a Job; None when one of that name exists already (idempotent run-now)."""
         try:
-            return _json(self.batch.create_namespaced_job(namespace, body, _preload_content=False))
-        except Exception as exc:
-            error = _error(exc)
-            if error.conflict:
+            return self._request("POST", f"/apis/batch/v1/namespaces/{namespace}/jobs", body)
+        except KubeError as exc:
+            if exc.conflict:
                 return None
-            raise error from None
+            raise
 
     def list_pods(self, namespace: str, label_selector: str) -> list[dict[str, Any]]:
-        try:
-            listed = _json(
-                self.core.list_namespaced_pod(
-                    namespace, label_selector=label_selector, _preload_content=False
-                )
-            )
-        except Exception as exc:
-            raise _error(exc) from None
+        listed = self._request(
+            "GET", f"/api/v1/namespaces/{namespace}/pods", query={"labelSelector": label_selector}
+        )
         return cast(list[dict[str, Any]], listed.get("items") or [])
 
     # ---------------------------------------------------------------- ScheduledJobs
+    def _scheduledjob_path(self, namespace: str, name: str) -> str:
+        return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
+
     def get_scheduledjob(self, namespace: str, name: str) -> dict[str, Any] | None:
-        try:
-            return cast(
-                dict[str, Any],
-                self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name),
-            )
-        except Exception as exc:
-            error = _error(exc)
-            if error.not_found:
-                return None
-            raise error from None
+        return self._get(self._scheduledjob_path(namespace, name))
 
     def patch_scheduledjob_status(
         self, namespace: str, name: str, status: Mapping[str, Any]
     ) -> None:
+        path = self._scheduledjob_path(namespace, name) + "/status"
         try:
-            self.custom.patch_namespaced_custom_object_status(
-                GROUP, VERSION, namespace, PLURAL, name, {"status": dict(status)}
-            )
-        except Exception as exc:
-            error = _error(exc)
-            if error.not_found:  # deleted meanwhile: nothing left to report on
+            self._request("PATCH", path, {"status": dict(status)}, "application/merge-patch+json")
+        except KubeError as exc:
+            if exc.not_found:  # deleted meanwhile: nothing left to report on
                 return
-            raise error from None
+            raise
