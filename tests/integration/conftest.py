@@ -97,11 +97,14 @@ def operator_kubeconfig(
     return install_as_operator(cluster, tmp_path_factory.mktemp("operator-identity") / "kubeconfig")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def operator(
     operator_kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
     """The real operator, authenticated as its ServiceAccount (least privilege).
+
+    One per test module, watching all namespaces: it must not outlive the module and
+    act on the namespaces of tests that run an operator of their own (tests/e2e).
 
     Any request the API server refuses for lack of rights fails the session: kopf
     only logs a refused event post, so the log is the place to look."""
