@@ -72,3 +72,12 @@ install: venv ## Apply the CRDs to the cluster of the current kubeconfig
 .PHONY: run
 run: venv ## Run the operator against the current kubeconfig (development loop)
 	$(BIN)/kopf run --all-namespaces --liveness=http://127.0.0.1:8080/healthz -m scheduledjob_operator.handlers
+
+# ---------------------------------------------------------------- benchmarks (not tests)
+.PHONY: bench-runtime
+bench-runtime: venv ## Benchmark jobs-runtime against the seed's way (5,000 drafts, 5 ms latency)
+	$(BIN)/python -m benchmarks.bench_runtime
+
+.PHONY: bench-operator
+bench-operator: venv $(K8S_BIN) ## Benchmark the operator: 200 ScheduledJobs vs creating CronJobs directly; memory at 1,000
+	$(BIN)/python -m benchmarks.bench_operator
