@@ -33,6 +33,11 @@ $(K8S_BIN): tests/cluster/go.mod tests/cluster/go.sum tests/cluster/build.sh $(s
 .PHONY: k8s-bin
 k8s-bin: $(K8S_BIN) ## Build the local control plane binary (etcd, kube-apiserver, kube-controller-manager)
 
+# ---------------------------------------------------------------- the main job
+.PHONY: demo
+demo: venv $(K8S_BIN) ## The main job: local cluster + node, operator, product API with 25 drafts, a run and its log (KEEP=1 keeps the cluster)
+	$(BIN)/python scripts/demo.py $(if $(filter-out 0,$(KEEP)),--keep)
+
 # ---------------------------------------------------------------- checks
 .PHONY: lint
 lint: venv ## ruff lint and format check
