@@ -40,7 +40,7 @@ pytestmark = pytest.mark.cluster
 # What `kubectl auth can-i --list` must show for the ServiceAccount, beyond what every
 # authenticated user may do: resource -> verbs. docs/deploy.md explains each line.
 EXPECTED_RIGHTS: dict[str, set[str]] = {
-    "scheduledjobs.shopcron.io": {"get", "list", "watch", "patch"},
+    "scheduledjobs.shopcron.io": {"get", "list", "watch"},
     "scheduledjobs.shopcron.io/status": {"patch"},
     "scheduledjobs.shopcron.io/finalizers": {"update"},
     "cronjobs.batch": {"get", "list", "watch", "create", "update"},
@@ -156,6 +156,8 @@ def test_can_i_list_shows_exactly_what_the_operator_uses(
         ("delete", "scheduledjobs.shopcron.io"),
         ("create", "scheduledjobs.shopcron.io"),
         ("update", "scheduledjobs.shopcron.io"),
+        ("patch", "scheduledjobs.shopcron.io"),
+        ("update", "scheduledjobs.shopcron.io", "--subresource=status"),
         # Kinds it does not manage.
         ("get", "deployments.apps"),
         ("create", "deployments.apps"),
