@@ -73,6 +73,9 @@ def _env(spec: ScheduledJobSpec) -> list[dict[str, Any]]:
     return env
 
 
+TERMINATION_GRACE_SECONDS = 45
+
+
 def _pod_spec(spec: ScheduledJobSpec) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": CONTAINER_NAME,
@@ -93,6 +96,9 @@ def _pod_spec(spec: ScheduledJobSpec) -> dict[str, Any]:
     }
     pod: dict[str, Any] = {
         "restartPolicy": "Never",
+        # Longer than the runtime's request timeout (SHOPCRON_TIMEOUT_SECONDS, 30 s), so
+        # the requests in flight at SIGTERM finish before the SIGKILL.
+        "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "securityContext": {

@@ -133,7 +133,8 @@ def test_only_data_keeps_unknown_fields() -> None:
     kept = [
         path for path, node in _nodes(SCHEMA) if node.get("x-kubernetes-preserve-unknown-fields")
     ]
-    assert kept == [".spec.data"]
+    # spec.data is the user's free JSON; status.kopf is kopf's own bookkeeping.
+    assert kept == [".spec.data", ".status.kopf"]
 
 
 def test_every_spec_field_is_explained() -> None:
@@ -157,6 +158,7 @@ def test_status_declares_every_field_the_operator_writes() -> None:
         "activeRuns",
         "consecutiveFailures",
         "lastManualRun",
+        "kopf",
     }
     condition = STATUS["properties"]["conditions"]["items"]["properties"]
     assert set(condition) == {
