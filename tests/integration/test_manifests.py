@@ -144,6 +144,11 @@ def test_operator_pod_is_hardened() -> None:
     assert set(container["resources"]) == {"requests", "limits"}
     assert {v["mountPath"] for v in container["volumeMounts"]} == {"/tmp"}
     assert pod["serviceAccountName"] == "shopcron-operator"
+    # kopf falls back to the passwd entry of its UID for its identity without POD_ID,
+    # and crashes at start-up when the UID has none.
+    env = {e["name"]: e for e in container["env"]}
+    assert env["POD_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    assert env["HOME"]["value"] == "/tmp"
 
 
 @pytest.mark.usefixtures("operator")
