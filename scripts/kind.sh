@@ -93,6 +93,8 @@ demo() {
   # The server's code is the repository's test product API (standard library only),
   # mounted from a ConfigMap into the runtime image, which already has Python.
   k -n "$DEMO_NAMESPACE" create configmap product-api-code \
+    --from-file=tests.__init__.py=tests/__init__.py \
+    --from-file=tests.support.__init__.py=tests/support/__init__.py \
     --from-file=tests/support/product_api/__init__.py \
     --from-file=tests/support/product_api/__main__.py \
     --from-file=tests/support/product_api/server.py \

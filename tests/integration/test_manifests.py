@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -106,12 +107,14 @@ def test_the_kind_demo_objects_made_by_the_script_are_accepted(cluster: LocalClu
         "product-api-code",
         "-n",
         DEMO_NAMESPACE,
-        *(f"--from-file=tests/support/product_api/{f}" for f in ("__init__.py", "__main__.py")),
-        "--from-file=tests/support/product_api/server.py",
+        *script_configmap_sources(),
         "--dry-run=client",
         "-o=json",
     )
-    assert set(json.loads(configmap)["data"]) == {"__init__.py", "__main__.py", "server.py"}
+    (deployment,) = [o for o in rendered("manifests/demo") if o["kind"] == "Deployment"]
+    (volume,) = deployment["spec"]["template"]["spec"]["volumes"]
+    items = {item["key"] for item in volume["configMap"]["items"]}
+    assert set(json.loads(configmap)["data"]) == items
     dry_run(cluster, "apply", "-f", "-", input_=configmap)
     for name in ("product-api-key", "shopcron-backend"):
         secret = kubectl(
@@ -127,6 +130,14 @@ def test_the_kind_demo_objects_made_by_the_script_are_accepted(cluster: LocalClu
             "-o=json",
         )
         dry_run(cluster, "apply", "-f", "-", input_=secret)
+
+
+def script_configmap_sources() -> list[str]:
+    """The `--from-file` arguments scripts/kind.sh gives `kubectl create configmap`."""
+    script = (REPO_ROOT / "scripts" / "kind.sh").read_text()
+    block = script[script.index("create configmap product-api-code") :]
+    block = block[: block.index("--dry-run")]
+    return re.findall(r"--from-file=\S+", block)
 
 
 def test_operator_pod_is_hardened() -> None:
