@@ -78,6 +78,43 @@ install: venv ## Apply the CRDs to the cluster of the current kubeconfig
 run: venv ## Run the operator against the current kubeconfig (development loop)
 	$(BIN)/kopf run --all-namespaces --liveness=http://127.0.0.1:8080/healthz -m scheduledjob_operator.handlers
 
+# ---------------------------------------------------------------- images and kind
+# The only place that names the images: manifests/overlays/{kind,local}, manifests/demo
+# and config.py's defaults must agree (tests/unit/test_image_tags.py). The kind path
+# uses the dev tag; `make images IMAGE_TAG=0.1.0` builds a release (manifests/default).
+IMAGE_TAG ?= dev
+OPERATOR_IMAGE := shopcron/operator:$(IMAGE_TAG)
+RUNTIME_IMAGE := shopcron/jobs-runtime:$(IMAGE_TAG)
+KIND ?= kind
+KIND_CLUSTER ?= shopcron
+KIND_ENV = KIND=$(KIND) KIND_CLUSTER=$(KIND_CLUSTER) KUBECTL=$(abspath $(KUBECTL)) \
+	OPERATOR_IMAGE=$(OPERATOR_IMAGE) RUNTIME_IMAGE=$(RUNTIME_IMAGE)
+
+.PHONY: images
+images: ## Build the operator and jobs-runtime images with Docker (IMAGE_TAG, default dev)
+	docker build -f operator/Dockerfile -t $(OPERATOR_IMAGE) .
+	docker build -f jobs-runtime/Dockerfile -t $(RUNTIME_IMAGE) .
+
+.PHONY: kind-up
+kind-up: ## Create the kind cluster (kind-config.yaml; needs kind and Docker)
+	$(KIND_ENV) scripts/kind.sh up
+
+.PHONY: kind-deploy
+kind-deploy: venv images ## Build the images, kind-load them, apply the CRD and manifests/overlays/kind
+	$(KIND_ENV) scripts/kind.sh deploy
+
+.PHONY: kind-demo
+kind-demo: venv ## On kind: product API with 25 drafts, the sample ScheduledJob, a run now, its log
+	$(KIND_ENV) scripts/kind.sh demo
+
+.PHONY: kind-down
+kind-down: ## Delete the kind cluster
+	$(KIND_ENV) scripts/kind.sh down
+
+.PHONY: test-kind
+test-kind: venv ## The kind path end to end (tests/e2e/test_kind.py; creates and deletes a kind cluster)
+	SHOPCRON_KIND_E2E=1 $(BIN)/python -m pytest -m kind tests/e2e/test_kind.py
+
 # ---------------------------------------------------------------- benchmarks (not tests)
 .PHONY: bench-runtime
 bench-runtime: venv ## Benchmark jobs-runtime against the seed's way (5,000 drafts, 5 ms latency)
