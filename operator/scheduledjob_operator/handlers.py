@@ -94,6 +94,8 @@ async def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: A
     )
     # Handler log lines stay in the operator log; only warnings become Kubernetes events.
     settings.posting.level = logging.WARNING
+    # One access-log line per liveness probe is noise.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Watches end server-side every few minutes and are re-established, so a silently
     # broken connection never leaves the operator blind for long.
     settings.watching.server_timeout = 300
@@ -441,6 +443,9 @@ def job_changed(
                 summary = _summary(namespace, name)
                 if summary:
                     summaries[name] = summary
+        except KubeError as exc:  # the outcome still counts, just without its summary
+            logger.warning("could not read the summary of run %s: %s", name, exc)
+        try:
             update = runs.update_runs(
                 previous, jobs.values(), summaries, deleted=name if type == "DELETED" else None
             )

@@ -408,6 +408,9 @@ class LocalCluster:
             f"--client-ca-file={pki.ca_cert}",
             f"--token-auth-file={pki.tokens_csv}",
             "--authorization-mode=RBAC",
+            # As on OpenShift and other hardened clusters: setting blockOwnerDeletion
+            # needs update rights on the owner's finalizers, so the suite proves them.
+            "--enable-admission-plugins=OwnerReferencesPermissionEnforcement",
             "--anonymous-auth=false",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={pki.sa_pub}",
