@@ -6,8 +6,6 @@ Go build. Each test gets a fresh namespace; the namespace is deleted afterwards.
 
 from __future__ import annotations
 
-import contextlib
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,8 @@ from kubernetes import client, config
 
 from tests.cluster.harness import LocalCluster, running_cluster
 from tests.cluster.node import TEST_IMAGE, LocalNode
+from tests.support.kubectl import Kubectl
+from tests.support.namespaces import fresh_namespace
 from tests.support.waiting import wait_for
 
 
@@ -55,22 +55,29 @@ def batch(api_client: client.ApiClient) -> client.BatchV1Api:
 @pytest.fixture
 def namespace(core: client.CoreV1Api) -> Iterator[str]:
     """A fresh namespace whose default ServiceAccount exists (pods need it)."""
-    name = f"t-{secrets.token_hex(4)}"
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    with fresh_namespace(core, "t") as name:
+        yield name
 
-    def default_sa() -> bool:
-        try:
-            core.read_namespaced_service_account("default", name)
-        except client.ApiException as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return True
 
-    wait_for(default_sa, timeout=30, what=f"ServiceAccount default in {name}")
-    yield name
-    with contextlib.suppress(client.ApiException):
-        core.delete_namespace(name)
+@pytest.fixture(scope="session")
+def kubectl(cluster: LocalCluster) -> Kubectl:
+    return Kubectl(cluster.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def crd(kubectl: Kubectl, api_client: client.ApiClient) -> str:
+    """shopcron's CRD, installed the way users do it (`kubectl apply -k crds`)."""
+    kubectl("apply", "-k", "crds")
+    ext = client.ApiextensionsV1Api(api_client)
+
+    def established() -> bool:
+        crd = ext.read_custom_resource_definition("scheduledjobs.shopcron.io")
+        return any(
+            c.type == "Established" and c.status == "True" for c in crd.status.conditions or []
+        )
+
+    wait_for(established, timeout=30, what="the ScheduledJob CRD to be established")
+    return "scheduledjobs.shopcron.io"
 
 
 # ---------------------------------------------------------------- local node agent

@@ -19,7 +19,8 @@ from kubernetes import client
 
 from tests.cluster.harness import REPO_ROOT, tail
 from tests.cluster.node import LocalNode
-from tests.e2e.conftest import API_KEY, Kubectl
+from tests.e2e.conftest import API_KEY
+from tests.support.kubectl import Kubectl
 from tests.support.operator_process import OperatorProcess
 from tests.support.product_api.server import ProductAPI
 from tests.support.waiting import WaitTimeout, wait_for

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,40 +11,13 @@ import pytest
 from kubernetes import client
 
 from tests.cluster.harness import REPO_ROOT, LocalCluster
+from tests.support.kubectl import run_kubectl
 from tests.support.operator_process import OperatorProcess
 from tests.support.scheduledjobs import ScheduledJobs
-from tests.support.waiting import wait_for
-
-KUBECTL = str(Path(sys.executable).with_name("kubectl"))
 
 
 def kubectl(cluster: LocalCluster, *args: str, input_: str | None = None) -> str:
-    result = subprocess.run(
-        [KUBECTL, f"--kubeconfig={cluster.kubeconfig}", *args],
-        capture_output=True,
-        text=True,
-        input=input_,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} failed:\n{result.stderr}")
-    return result.stdout
-
-
-@pytest.fixture(scope="session")
-def crd(cluster: LocalCluster, api_client: client.ApiClient) -> str:
-    """shopcron's CRD, installed the way users do it (`kubectl apply -k crds`)."""
-    kubectl(cluster, "apply", "-k", str(REPO_ROOT / "crds"))
-    ext = client.ApiextensionsV1Api(api_client)
-
-    def established() -> bool:
-        crd = ext.read_custom_resource_definition("scheduledjobs.shopcron.io")
-        return any(
-            c.type == "Established" and c.status == "True" for c in crd.status.conditions or []
-        )
-
-    wait_for(established, timeout=30, what="the ScheduledJob CRD to be established")
-    return "scheduledjobs.shopcron.io"
+    return run_kubectl(cluster.kubeconfig, *args, stdin=input_)
 
 
 OPERATOR_SA_NAMESPACE, OPERATOR_SA_NAME = "shopcron-system", "shopcron-operator"

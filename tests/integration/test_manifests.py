@@ -19,7 +19,8 @@ import pytest
 from kubernetes import client
 
 from tests.cluster.harness import REPO_ROOT, LocalCluster
-from tests.integration.conftest import KUBECTL, kubectl
+from tests.integration.conftest import kubectl
+from tests.support.kubectl import KUBECTL
 from tests.support.scheduledjobs import ScheduledJobs
 
 pytestmark = pytest.mark.cluster
