@@ -171,10 +171,10 @@ def _slim_cronjob(body: Mapping[str, Any]) -> dict[str, Any]:
 def _preview(parsed: ScheduledJobSpec, now: datetime) -> list[str]:
     if parsed.suspend:
         return []
-    runs = next_runs(
+    times = next_runs(
         parsed.schedule, parsed.time_zone, now, RUNTIME.settings.defaults.preview_count
     )
-    return [format_rfc3339(run) for run in runs]
+    return [format_rfc3339(time) for time in times]
 
 
 def _desired(body: Mapping[str, Any], parsed: ScheduledJobSpec) -> dict[str, Any]:
@@ -248,8 +248,18 @@ def _status(
     }
 
 
+class RetryWithStatus(Exception):
+    """Write this status, then let kopf retry after `delay` seconds."""
+
+    def __init__(self, status: dict[str, Any], message: str, delay: float) -> None:
+        super().__init__(message)
+        self.status = status
+        self.delay = delay
+
+
 def reconcile_scheduledjob(body: Mapping[str, Any]) -> dict[str, Any]:
-    """One full pass for one ScheduledJob; returns the status to write."""
+    """One full pass for one ScheduledJob; returns the status to write, or raises
+    RetryWithStatus when the CronJob is in the way and the pass must be repeated."""
     meta = body["metadata"]
     name = meta["name"]
     try:
@@ -271,13 +281,15 @@ def reconcile_scheduledjob(body: Mapping[str, Any]) -> dict[str, Any]:
         )
         kopf.warn(_as_body(body), reason=conditions.CRONJOB_CONFLICT, message=message)
         # Checked again periodically so it resolves by itself once the CronJob is gone.
-        raise kopf.TemporaryError(message, delay=30)
+        status = _status(body, ready=False, reason=conditions.CRONJOB_CONFLICT, message=message)
+        raise RetryWithStatus(status, message, delay=30)
     if action is plan.Action.PREVIOUS_OWNER:
-        raise kopf.TemporaryError(
+        message = (
             f"CronJob {cj_name} still belongs to a deleted ScheduledJob of the same name; "
-            "waiting for the garbage collector",
-            delay=5,
+            "waiting for the garbage collector"
         )
+        status = _status(body, ready=False, reason=conditions.CRONJOB_CONFLICT, message=message)
+        raise RetryWithStatus(status, message, delay=5)
     extra: dict[str, Any] = {}
     run_now = (meta.get("annotations") or {}).get(runs.RUN_NOW_ANNOTATION)
     if run_now and run_now != (body.get("status") or {}).get("lastManualRun"):
@@ -328,7 +340,11 @@ def start_manual_run(body: Mapping[str, Any], cronjob: Mapping[str, Any], value:
 @kopf.on.create(*SJ, id="reconcile-on-create")
 @kopf.on.update(*SJ, id="reconcile-on-update")
 def reconcile(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-    status = reconcile_scheduledjob(body)
+    try:
+        status = reconcile_scheduledjob(body)
+    except RetryWithStatus as retry:
+        patch.status.update(retry.status)  # kopf writes the patch before it retries
+        raise kopf.TemporaryError(str(retry), delay=retry.delay) from None
     patch.status.update(status)
 
 

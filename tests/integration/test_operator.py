@@ -260,3 +260,37 @@ def test_operator_restart_keeps_one_cronjob_and_the_status(
     ready_before = next(c for c in before["status"]["conditions"] if c["type"] == "Ready")
     ready_after = next(c for c in after["status"]["conditions"] if c["type"] == "Ready")
     assert ready_after["lastTransitionTime"] == ready_before["lastTransitionTime"]
+
+
+def test_a_foreign_cronjob_of_the_same_name_is_never_taken_over(
+    sjs: ScheduledJobs, batch: client.BatchV1Api, namespace: str
+) -> None:
+    foreign = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "taken"},
+        "spec": {
+            "schedule": "0 4 * * *",
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": "busybox:1"}],
+                        }
+                    }
+                }
+            },
+        },
+    }
+    batch.create_namespaced_cron_job(namespace, foreign)
+    sjs.create(scheduledjob("taken"))
+    sjs.wait_reconciled("taken", ready=False)
+    cond = sjs.condition("taken")
+    assert cond is not None
+    assert cond["reason"] == "CronJobConflict"
+    assert "not managed by shopcron" in cond["message"]
+    untouched = read_cronjob(batch, namespace, "taken")
+    assert untouched is not None
+    assert untouched["spec"]["schedule"] == "0 4 * * *"
+    assert "ownerReferences" not in untouched["metadata"]
