@@ -76,7 +76,7 @@ install: venv ## Apply the CRDs to the cluster of the current kubeconfig
 
 .PHONY: run
 run: venv ## Run the operator against the current kubeconfig (development loop)
-	$(BIN)/kopf run --all-namespaces --liveness=http://127.0.0.1:8080/healthz -m scheduledjob_operator.handlers
+	MALLOC_ARENA_MAX=2 $(BIN)/kopf run --standalone --all-namespaces --liveness=http://127.0.0.1:8080/healthz -m scheduledjob_operator.handlers
 
 # ---------------------------------------------------------------- images and kind
 # The only place that names the images: manifests/overlays/{kind,local}, manifests/demo

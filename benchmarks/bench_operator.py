@@ -160,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
 
         floor = floor_seconds(batch, "bench-floor", n)
 
-        operator = OperatorProcess(cluster.kubeconfig, Path(tmp) / "operator.log")
+        # As the operator image runs it (operator/Dockerfile sets MALLOC_ARENA_MAX).
+        operator = OperatorProcess(
+            cluster.kubeconfig, Path(tmp) / "operator.log", env={"MALLOC_ARENA_MAX": "2"}
+        )
         operator.start()
         assert operator.process is not None
         idle_rss = rss_mib(operator.process.pid)
