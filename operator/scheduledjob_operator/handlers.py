@@ -74,6 +74,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+WATCH_HANDLERS = ("track", "watch-owned-cronjobs", "watch-runs")
+
+
+def _quiet_watchers(record: logging.LogRecord) -> bool:
+    """Drop kopf's "Handler 'track' succeeded." lines: the watch handlers run on every
+    event and log what matters themselves; warnings and errors still pass."""
+    if record.levelno > logging.INFO:
+        return True
+    message = record.getMessage()
+    return not (
+        message.endswith(" succeeded.")
+        and any(f"Handler '{handler}'" in message for handler in WATCH_HANDLERS)
+    )
+
+
 # ---------------------------------------------------------------------------- start-up
 @kopf.on.startup(id="configure")
 async def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) -> None:
@@ -94,8 +109,10 @@ async def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: A
     )
     # Handler log lines stay in the operator log; only warnings become Kubernetes events.
     settings.posting.level = logging.WARNING
-    # One access-log line per liveness probe is noise.
+    # One access-log line per liveness probe is noise, and so is a success line for
+    # every watch event of every ScheduledJob, CronJob and Job.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("kopf.objects").addFilter(_quiet_watchers)
     # Watches end server-side every few minutes and are re-established, so a silently
     # broken connection never leaves the operator blind for long.
     settings.watching.server_timeout = 300
