@@ -16,6 +16,7 @@ from tests.cluster.harness import LocalCluster, running_cluster
 from tests.cluster.node import TEST_IMAGE, LocalNode
 from tests.support.kubectl import Kubectl
 from tests.support.namespaces import fresh_namespace
+from tests.support.operator_identity import install_as_operator
 from tests.support.waiting import wait_for
 
 
@@ -78,6 +79,14 @@ def crd(kubectl: Kubectl, api_client: client.ApiClient) -> str:
 
     wait_for(established, timeout=30, what="the ScheduledJob CRD to be established")
     return "scheduledjobs.shopcron.io"
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(
+    cluster: LocalCluster, crd: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A kubeconfig for the operator's own ServiceAccount (the manifests' rights), not admin."""
+    return install_as_operator(cluster, tmp_path_factory.mktemp("operator-identity") / "kubeconfig")
 
 
 # ---------------------------------------------------------------- local node agent

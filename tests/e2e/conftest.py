@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from tests.cluster.harness import LocalCluster
 from tests.cluster.node import LocalNode
 from tests.support.namespaces import fresh_namespace
+from tests.support.operator_identity import rbac_refusals
 from tests.support.operator_process import OperatorProcess
 from tests.support.product_api.server import ProductAPI
 
@@ -41,16 +41,16 @@ def e2e_namespace(core: client.CoreV1Api) -> Iterator[str]:
 
 @pytest.fixture
 def operator(
-    cluster: LocalCluster,
+    operator_kubeconfig: Path,
     node: LocalNode,
-    crd: str,
     product_api: ProductAPI,
     e2e_namespace: str,
     tmp_path: Path,
 ) -> Iterator[OperatorProcess]:
-    """The real operator, its default backend URL pointed at the test server (like `make demo`)."""
+    """The real operator as its ServiceAccount, its default backend URL pointed at the
+    test server (like `make demo`), watching only this test's namespace."""
     process = OperatorProcess(
-        kubeconfig=cluster.kubeconfig,
+        kubeconfig=operator_kubeconfig,
         log_path=tmp_path / "operator.log",
         env={"SHOPCRON_DEFAULT_API_URL": product_api.url},
         namespaces=(e2e_namespace,),
@@ -58,3 +58,5 @@ def operator(
     process.start()
     yield process
     process.stop()
+    refused = rbac_refusals(process.log())
+    assert not refused, "the operator was refused by RBAC:\n" + "\n".join(refused[:20])

@@ -23,13 +23,9 @@ import pytest
 from kubernetes import client
 
 from tests.cluster.harness import LocalCluster, tail
-from tests.integration.conftest import (
-    OPERATOR_USER,
-    install_as_operator,
-    kubectl,
-    rbac_refusals,
-)
+from tests.integration.conftest import kubectl
 from tests.support.kubectl import KUBECTL
+from tests.support.operator_identity import OPERATOR_USER, install_as_operator, rbac_refusals
 from tests.support.operator_process import OperatorProcess
 from tests.support.product_api.server import ProductAPI
 from tests.support.scheduledjobs import ScheduledJobs, scheduledjob
