@@ -431,10 +431,8 @@ def _record_schedule_time(
 
 # ---------------------------------------------------------------------------- runs
 def _owner_of_kind(body: Mapping[str, Any], kind: str) -> str | None:
-    for ref in body.get("metadata", {}).get("ownerReferences") or ():
-        if ref.get("kind") == kind and ref.get("controller"):
-            return str(ref.get("name"))
-    return None
+    ref = plan.controller_ref(body, kind)
+    return str(ref["name"]) if ref else None
 
 
 def _summary(namespace: str, job_name: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from scheduledjob_operator.render import desired_differs
 
@@ -23,13 +23,18 @@ class Action(enum.Enum):
     PREVIOUS_OWNER = "previous-owner"
 
 
+def controller_ref(obj: Mapping[str, Any], kind: str = OWNER_KIND) -> Mapping[str, Any] | None:
+    """The owner reference of the `kind` object that controls `obj`, if any."""
+    for ref in obj.get("metadata", {}).get("ownerReferences") or ():
+        if ref.get("kind") == kind and ref.get("controller"):
+            return cast(Mapping[str, Any], ref)
+    return None
+
+
 def owner_uid(obj: Mapping[str, Any]) -> str | None:
     """The uid of the ScheduledJob that controls `obj`, if any."""
-    for ref in obj.get("metadata", {}).get("ownerReferences") or ():
-        if ref.get("kind") == OWNER_KIND and ref.get("controller"):
-            uid = ref.get("uid")
-            return str(uid) if uid else None
-    return None
+    ref = controller_ref(obj)
+    return str(ref["uid"]) if ref and ref.get("uid") else None
 
 
 def plan_cronjob(actual: Mapping[str, Any] | None, desired: Mapping[str, Any], uid: str) -> Action:
